@@ -29,6 +29,8 @@ $(VENV)/.installed-%: pyproject.toml constraints.txt $(VENV)/.torch
 comma := ,
 
 demo: $(VENV)/.installed-all
+	$(BIN)/mmed corpus build sample -o $(OUT)/corpus
+	$(BIN)/mmed corpus pack $(OUT)/corpus/kept -o $(OUT)/packed --seq-len 512
 	$(BIN)/mmed bench build sample -o $(OUT)/sample-bench
 	$(BIN)/mmed bench stats $(OUT)/sample-bench
 	$(BIN)/mmed eval --model smollm2 --bench $(OUT)/sample-bench --mode letter -o $(OUT)/eval-smollm2-letter

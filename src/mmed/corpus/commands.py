@@ -225,3 +225,12 @@ def pack_cmd(
                      f"tokens packed, {meta['dropped_tail_tokens']} in the dropped tail, no padding)")
     for lang, n in meta["tokens_per_language"].items():
         _console().print(f"  {lang}: {meta['documents_per_language'][lang]} documents, {n} tokens")
+
+
+def _register_build() -> None:
+    from mmed.corpus.build_cli import build_cmd  # typer + stdlib at import time, like this module
+
+    corpus_app.command("build")(build_cmd)
+
+
+_register_build()
