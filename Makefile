@@ -28,13 +28,10 @@ $(VENV)/.installed-%: pyproject.toml constraints.txt $(VENV)/.torch
 
 comma := ,
 
+# The whole chain on bundled data, offline: raw web sample -> corpus -> packed shards -> short CPT -> short LoRA SFT
+# -> evaluation before/after -> $(OUT)/quickstart/report.html. Stages already complete are skipped on a rerun.
 demo: $(VENV)/.installed-all
-	$(BIN)/mmed corpus build sample -o $(OUT)/corpus
-	$(BIN)/mmed corpus pack $(OUT)/corpus/kept -o $(OUT)/packed --seq-len 512
-	$(BIN)/mmed bench build sample -o $(OUT)/sample-bench
-	$(BIN)/mmed bench stats $(OUT)/sample-bench
-	$(BIN)/mmed eval --model smollm2 --bench $(OUT)/sample-bench --mode letter -o $(OUT)/eval-smollm2-letter
-	@echo "report: $(OUT)/eval-smollm2-letter/report.html"
+	$(BIN)/mmed quickstart -o $(OUT)/quickstart
 
 test: $(VENV)/.installed-all+dev
 	$(BIN)/python -m pytest -q

@@ -8,7 +8,11 @@ Ray instance is started once before the Ray runs (its start-up is reported, not 
 
 The last line is a summary: MB/s per configuration, the 2-worker speedups, and an estimate for CulturaX-size input
 (6.3T tokens; --bytes-per-token converts, an assumption stated in the output) in core-hours, from the 1-worker local
-rate (per core, since one worker is one core).
+rate (per core, since one worker is one core). `machine_2_process_scaling` (before and after) is a pure-Python
+2-process calibration: below ~1.8 the machine was busy and the 2-worker figures say nothing about the pipeline.
+The generated input is about half medical (after language ID), far richer than web text (where the keyword filter
+keeps a few percent), so the steps after the keyword filter (quality, dedup, PII) weigh more here than on CulturaX:
+the per-core rate is a conservative bound; the first stage alone is `pipeline_mb_s` of filter_speed.py.
 Usage: python benchmarks/pipeline_scale.py [--mb 6] [--files 8] [--tasks 8] [--no-ray]
 """
 
@@ -45,6 +49,26 @@ def write_input(folder: Path, mb: float, files: int, seed: int) -> int:
     return sum(p.stat().st_size for p in folder.iterdir())
 
 
+def _spin(_: int) -> float:
+    start = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return time.perf_counter() - start
+
+
+def machine_scaling() -> float:
+    """2 processes of pure-Python work vs 1: how much parallelism the machine gives right now (2.0 = two free
+    cores). A busy machine makes every 2-worker figure below meaningless; this says whether it was."""
+    import multiprocessing
+
+    one = _spin(0)
+    start = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        pool.map(_spin, [0, 1])
+    return round(2 * one / (time.perf_counter() - start), 2)
+
+
 def run(cfg, out: Path) -> float:
     from mmed.corpus.build import build
 
@@ -65,6 +89,7 @@ def main() -> None:
                              "with a Llama-style tokenizer is ~3-5 bytes per token)")
     parser.add_argument("--no-ray", action="store_true")
     args = parser.parse_args()
+    scaling_before = machine_scaling()
 
     from mmed.corpus.config import load_config
 
@@ -101,6 +126,7 @@ def main() -> None:
     core_hours = total_bytes / (per_core * 1e6) / 3600
     print(json.dumps({
         "summary": True, "input_mb": round(nbytes / 1e6, 2),
+        "machine_2_process_scaling": {"before": scaling_before, "after": machine_scaling()},
         "local_speedup_2_workers": round(rate[("local", 2)] / rate[("local", 1)], 2),
         **({"ray_speedup_2_workers": round(rate[("ray", 2)] / rate[("ray", 1)], 2), "ray_start_s": ray_start}
            if ("ray", 1) in rate else {}),

@@ -33,6 +33,15 @@ def _register_corpus() -> None:
 _register_corpus()
 
 
+def _register_train() -> None:
+    from mmed.train.commands import train_app  # typer + stdlib only: keeps `mmed --help` instant
+
+    app.add_typer(train_app, name="train")
+
+
+_register_train()
+
+
 def _console():
     from rich.console import Console
 
@@ -260,6 +269,23 @@ def serve_cmd(
     from mmed.serve import serve
 
     serve(model, host=host, port=port, max_concurrency=concurrency, api_key_env=api_key_env, model_name=name)
+
+
+@app.command("quickstart")
+def quickstart_cmd(
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output folder.")] = Path("out/quickstart"),
+    cpt_steps: Annotated[int, typer.Option(help="Continued-pretraining steps.")] = 12,
+    shared: Annotated[Path | None, typer.Option(help="Native datasets folder for extra SFT items "
+                                                     "(default: ../shared/data/bench when present).")] = None,
+    no_shared: Annotated[bool, typer.Option("--no-shared", help="Use the bundled sample only.")] = False,
+) -> None:
+    """Raw text -> corpus -> packed shards -> CPT -> LoRA SFT -> eval before/after -> report.html (tiny demo)."""
+    from mmed.quickstart import Quickstart, QuickstartConfig, default_shared_bench
+
+    bench = None if no_shared else (shared or default_shared_bench())
+    cfg = QuickstartConfig(out=out, cpt_steps=cpt_steps, shared_bench=bench)
+    report = Quickstart(cfg, say=lambda m: _console().print(m, highlight=False)).run()
+    typer.echo(f"report: {report}  (tiny demo runs: they show the machinery works, not medical skill)")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -35,7 +35,8 @@ def _stderr_to(path: Path) -> Iterator[None]:
             os.close(saved)
 
 
-def _watcher(console: Any, log_file: Path | None):
+def watcher(console: Any, log_file: Path | None):
+    """A `watch` for mmed.corpus.build.build: one progress bar per stage; datatrove's stderr to `log_file`."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     @contextmanager
@@ -106,7 +107,7 @@ def build_cmd(
     target = (out or cfg.output or Path()).resolve() if (out or cfg.output) else None
     log_file = None if verbose or target is None else target / "work" / "logs" / "datatrove.log"
     t0 = time.perf_counter()
-    result = build(cfg, out, fresh=fresh, watch=_watcher(console, log_file))
+    result = build(cfg, out, fresh=fresh, watch=watcher(console, log_file))
     if not result.complete:
         console.print(f"submitted: {result.submitted}; stats.json appears in {result.out} when the last stage ends")
         return

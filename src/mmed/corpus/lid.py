@@ -150,7 +150,7 @@ def _language_filter_class() -> type:
         docstring). The step holds settings only; the detector lives in a per-process cache.
         """
 
-        name = "🌍 Language ID (lingua)"
+        name = "🌍 Language ID"
 
         def __init__(self, languages: Iterable[str] | None = None, min_score: float = 0.5, *,
                      catch_all: Iterable[str] = CATCH_ALL, low_accuracy: bool = False, max_chars: int = MAX_CHARS,
@@ -161,6 +161,7 @@ def _language_filter_class() -> type:
             self.lid = LanguageID(languages, catch_all=catch_all, low_accuracy=low_accuracy, max_chars=max_chars,
                                   engine=engine, model_path=model_path)
             self.keep = frozenset(self.lid.languages)
+            self.name = f"🌍 Language ID ({engine})"  # the step's name in datatrove's stats and logs
             self.min_score = min_score
 
         def filter(self, doc: Document) -> bool | tuple[bool, str]:
