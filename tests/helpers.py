@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,3 +58,18 @@ def script_share(text: str, scripts: tuple[str, ...]) -> float:
     """Share of the text's letters that are in one of `scripts`."""
     letters = [c for c in text if c.isalpha()]
     return sum(script_of(c) in scripts for c in letters) / len(letters)
+
+
+def tiny_llama(folder: Path, tokenizer: Any) -> Path:
+    """A 2-layer random Llama over `tokenizer`'s vocabulary, saved (safetensors) with it: for fast training tests."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
+                         tie_word_embeddings=True, bos_token_id=tokenizer.bos_token_id,
+                         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
+    torch.manual_seed(0)
+    LlamaForCausalLM(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder

@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch")
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory) -> Path:
     from mmed.models import load_tokenizer
-    from tests.train.test_cpt import tiny_llama
+    from tests.helpers import tiny_llama
 
     torch.set_num_threads(1)
     return tiny_llama(tmp_path_factory.mktemp("tiny") / "model", load_tokenizer("smollm2")[0])

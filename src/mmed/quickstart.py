@@ -261,7 +261,8 @@ class Quickstart:
               for n in ("base", "cpt", "sft")],
         ]
         return {
-            "title": "mmed quickstart", "out": str(o), "config": {k: str(v) for k, v in self.cfg.__dict__.items()},
+            "title": "mmed quickstart", "out": str(o), "config": {k: str(v) if isinstance(v, Path) else v
+                                                         for k, v in self.cfg.__dict__.items()},
             "lineage": lineage, "cpt": cpt, "sft": sft,
             "accuracy": {name: {"overall": m["overall"].get("accuracy"), "n": m["overall"].get("n"),
                                 "by_lang": {lang: v.get("accuracy") for lang, v in m.get("by_lang", {}).items()}}

@@ -12,7 +12,8 @@ import pytest
 
 @pytest.fixture
 def fake_slurm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """sbatch records argv and script and answers like Slurm; scontrol/squeue record any call."""
+    """sbatch records argv and script and answers like Slurm; scontrol/squeue record any call; squeue prints the
+    file `queued` in the returned folder when a test writes one."""
     bin_dir, log = tmp_path / "fakebin", tmp_path / "slurm-calls"
     bin_dir.mkdir()
     log.mkdir()
@@ -34,6 +35,9 @@ def fake_slurm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             f.write(" ".join(sys.argv[1:]) + "\\n")
         if sys.argv[1:3] == ["show", "hostnames"]:
             print("node1")
+        queued = pathlib.Path({str(log)!r}) / "queued"  # what squeue answers: written by a test
+        if pathlib.Path(sys.argv[0]).name == "squeue" and queued.exists():
+            print(queued.read_text(), end="")
         """
     for name, text in (("sbatch", sbatch), ("scontrol", other), ("squeue", other)):
         (bin_dir / name).write_text(textwrap.dedent(text))

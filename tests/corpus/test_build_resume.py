@@ -132,3 +132,30 @@ def test_slurm_build_submits_every_stage_in_order(fake_slurm: Path, tmp_path: Pa
         assert "source /opt/mmed/.venv/bin/activate" in call["script"]
         if name != "resume-test-filter":
             assert any(a.startswith("--dependency=afterok:") for a in call["argv"]), name
+
+
+def test_slurm_rerun_refuses_while_the_chain_is_queued_and_resumes_after(fake_slurm: Path, tmp_path: Path) -> None:
+    """A second submission over a queued chain would run every rank twice into the same files."""
+    from mmed.corpus.build import build
+    from mmed.corpus.config import load_config
+    from mmed.errors import MmedError
+
+    cfg = write_sharded_config(tmp_path, kind="slurm", workers=2)
+    raw = json.loads(cfg.read_text(encoding="utf-8"))
+    raw["executor"]["slurm"] = {"partition": "cpu"}
+    cfg.write_text(json.dumps(raw), encoding="utf-8")
+    first = build(load_config(cfg), tmp_path / "out")
+    submitted = len(list(fake_slurm.glob("sbatch-*.json")))
+    assert first.submitted.job_ids and submitted > 0
+    recorded = json.loads((tmp_path / "out" / "work" / "slurm-jobs.json").read_text(encoding="utf-8"))
+    assert recorded["job_ids"] == list(first.submitted.job_ids)
+
+    (fake_slurm / "queued").write_text(f"{first.submitted.job_ids[0]}_[0-3%2] PENDING\n")
+    with pytest.raises(MmedError, match=r"still queued or running .*PENDING.*scancel"):
+        build(load_config(cfg), tmp_path / "out")
+    assert len(list(fake_slurm.glob("sbatch-*.json"))) == submitted  # nothing submitted a second time
+    assert ",".join(first.submitted.job_ids) in (fake_slurm / "squeue.calls").read_text()
+
+    (fake_slurm / "queued").unlink()  # the jobs left the queue (here: without completing a rank)
+    again = build(load_config(cfg), tmp_path / "out")
+    assert not again.complete and len(list(fake_slurm.glob("sbatch-*.json"))) == 2 * submitted

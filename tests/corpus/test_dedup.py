@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import pickle
+import unicodedata
 from collections.abc import Iterator
 from importlib.resources import as_file, files
 from pathlib import Path
@@ -153,6 +154,22 @@ def test_settings_reject_nonsense(field: str, value: Any) -> None:
 def test_tokenizer_choice_follows_the_language() -> None:
     assert [tokenizer_for(x) for x in ("en", "ko", "hi", "pt-BR", "DE")] == [WORDS] * 5
     assert [tokenizer_for(x) for x in ("zh", "ja", "zh-Hans", "zh_CN", None, "", "und", "th", 3)] == [SCRIPT] * 9
+
+
+def test_accents_fold_but_letter_forming_marks_stay() -> None:
+    from datatrove.utils.text import TextNormConfig
+
+    assert shingle_tokens("Lungenentzündung, fièvre, ПНЕВМОНИЯ́", "de") == ["lungenentzundung", "fievre", "пневмония"]
+    assert shingle_tokens("مَرَضُ السُّكَّرِي", "ar") == shingle_tokens("مرض السكري", "ar")  # harakat fold
+    # Hindi vowel signs and virama are letters: "diabetes" and "honey" (मधु) stay different words.
+    assert shingle_tokens("मधुमेह रोग", "hi") == ["मधुमेह", "रोग"]
+    assert shingle_tokens("मधुमेह", "hi") != shingle_tokens("मधु", "hi")
+    assert shingle_tokens("ผู้ป่วยเบาหวาน", "th") == list("ผู้ป่วยเบาหวาน")  # Thai marks kept (one token each)
+    assert shingle_tokens("ががん", "ja") == ["が", "が", "ん"]  # voiced kana stay voiced and composed
+    assert shingle_tokens("고혈압 환자", "ko") == ["고혈압", "환자"]  # Hangul syllables stay composed
+    # With diacritic folding off in the MinHash config, nothing is stripped.
+    keep = TextNormConfig(norm_unicode_diacritics=False)
+    assert shingle_tokens("fièvre", "fr", keep) == [unicodedata.normalize("NFKC", "fièvre")]
 
 
 def test_cjk_shingles_are_characters_not_sentences() -> None:

@@ -29,6 +29,7 @@ import yaml  # noqa: E402
 from mmed.errors import ConfigError  # noqa: E402
 from mmed.io import read_json, sha256_file, write_jsonl  # noqa: E402
 from mmed.train.config import LoadedConfig, load_config  # noqa: E402
+from tests.helpers import tiny_llama  # noqa: E402
 
 SAMPLE = Path(__file__).resolve().parents[2] / "src" / "mmed" / "data" / "sample_raw"
 SEQ_LEN = 32
@@ -55,18 +56,6 @@ def sample_docs() -> dict[str, list[dict[str, str]]]:
         groups[f"{'heldout' if held else 'train'}_{label['label']}"].append(doc)
     return groups
 
-
-def tiny_llama(folder: Path, tokenizer: Any) -> Path:
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
-                         tie_word_embeddings=True, bos_token_id=tokenizer.bos_token_id,
-                         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
-    torch.manual_seed(0)
-    LlamaForCausalLM(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,7 @@ from mmed.bench.schema import McqItem  # noqa: E402
 from mmed.errors import ConfigError, MmedError  # noqa: E402
 from mmed.io import read_json, write_jsonl  # noqa: E402
 from mmed.train.config import LoadedConfig, load_config  # noqa: E402
+from tests.helpers import tiny_llama  # noqa: E402
 
 BATCH, STEPS = 2, 3
 
@@ -33,18 +34,6 @@ BATCH, STEPS = 2, 3
 def _one_thread() -> None:
     torch.set_num_threads(1)
 
-
-def tiny_llama(folder: Path, tokenizer: Any) -> Path:
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
-                         tie_word_embeddings=True, bos_token_id=tokenizer.bos_token_id,
-                         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
-    torch.manual_seed(0)
-    LlamaForCausalLM(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
 
 
 def items() -> list[McqItem]:

@@ -118,6 +118,8 @@ def test_sft_config_checks_bench_paths_languages_and_eval_split(tmp_path: Path) 
 def test_unreadable_or_non_mapping_files_are_config_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_config(tmp_path / "absent.yaml", "cpt")
+    with pytest.raises(ConfigError, match="sft-lora-demo: cannot read"):  # shipped names are per kind
+        load_config("sft-lora-demo", "cpt")
     (tmp_path / "list.yaml").write_text("- a\n- b\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="expected a mapping"):
         load_config(tmp_path / "list.yaml", "cpt")
@@ -128,7 +130,11 @@ def test_unreadable_or_non_mapping_files_are_config_errors(tmp_path: Path) -> No
 
 @pytest.mark.parametrize(("name", "kind"), [("cpt-demo.yaml", "cpt"), ("sft-lora-demo.yaml", "sft"),
                                             ("sft-full-demo.yaml", "sft")])
-def test_shipped_training_configs_parse(name: str, kind: str) -> None:
+def test_shipped_training_configs_parse(name: str, kind: str, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # by name from anywhere, as after `pip install mmed`
+    by_name = load_config(Path(name).stem, kind)  # type: ignore[arg-type]
+    assert by_name.path == CONFIGS / name
     cfg = load_config(CONFIGS / name, kind).config  # type: ignore[arg-type]
     assert cfg.model == "smollm2" and cfg.train.seed == 42
     if kind == "sft":

@@ -21,7 +21,6 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -57,18 +56,15 @@ class BuildConfig:
 
 def shipped_configs() -> dict[str, Path]:
     """Configs that ship with mmed, by name (usable as `mmed bench build NAME`)."""
-    folder = files("mmed.bench") / "configs"
-    return {Path(str(p)).stem: Path(str(p)) for p in folder.iterdir() if str(p).endswith((".yaml", ".yml"))}
+    from mmed import shipped
+
+    return shipped.shipped_configs("mmed.bench", "configs")
 
 
 def resolve_config_path(name_or_path: str | Path) -> Path:
-    path = Path(name_or_path)
-    if path.exists():
-        return path
-    shipped = shipped_configs()
-    if str(name_or_path) in shipped:
-        return shipped[str(name_or_path)]
-    raise ConfigError(f"{name_or_path}: no such config file, and not a shipped config ({', '.join(sorted(shipped))})")
+    from mmed import shipped
+
+    return shipped.resolve_config_path(name_or_path, shipped_configs(), "benchmark build")
 
 
 def load_config(name_or_path: str | Path, root: str | Path | None = None) -> BuildConfig:

@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from mmed.corpus.config import CorpusConfig, InputSpec
-from mmed.errors import ConfigError
+from mmed.errors import ConfigError, MmedError
+from mmed.io import write_json
 
 STAGES = ("filter", "exact", "sigs", "buckets", "cluster", "final", "stats")
 
@@ -209,6 +210,21 @@ def _guard(lay: Layout, fingerprint: str, fresh: bool) -> None:
     plan_file.write_text(json.dumps({"fingerprint": fingerprint}), encoding="utf-8")
 
 
+def _refuse_while_queued(jobs_file: Path) -> None:
+    """A rerun while the submitted chain waits in the queue would submit every incomplete rank a second time,
+    and the two chains would write the same rank files."""
+    from mmed.corpus.executors import queued_jobs
+
+    if not jobs_file.exists():
+        return
+    job_ids = [str(j) for j in json.loads(jobs_file.read_text(encoding="utf-8")).get("job_ids", [])]
+    if queued := queued_jobs(job_ids):
+        raise MmedError(f"{jobs_file.parent.parent}: this build's Slurm jobs are still queued or running "
+                        f"({'; '.join(queued[:5])}{' ...' if len(queued) > 5 else ''}). Wait for them "
+                        f"(squeue -j {','.join(job_ids)}) or cancel them (scancel {' '.join(job_ids)}), then run "
+                        "the build again: it resumes from the ranks they completed.")
+
+
 @dataclass
 class BuildResult:
     out: Path
@@ -240,8 +256,13 @@ def build(cfg: CorpusConfig, out: Path | None = None, *, fresh: bool = False,
             settings, stage.pipeline, name=f"{cfg.name}-{stage.name}", logging_dir=str(lay.logs(stage.name)),
             tasks=stage.tasks, workers=stage.workers, depends=executors[-1] if executors else None))
     stages_info = [(st.name, lay.logs(st.name), ex.world_size) for st, ex in zip(stages, executors, strict=True)]
+    jobs_file = lay.work / "slurm-jobs.json"
+    if settings.kind == "slurm":
+        _refuse_while_queued(jobs_file)
     with watch(stages_info) if watch is not None else nullcontext():
         outcome = run_stages(executors)
+    if settings.kind == "slurm" and outcome.job_ids:
+        write_json(jobs_file, {"job_ids": list(outcome.job_ids)})
     stats_file = out / "stats.json"
     complete = stats_file.exists() and getattr(outcome, "complete", True)
     stats = json.loads(stats_file.read_text(encoding="utf-8")) if complete else None

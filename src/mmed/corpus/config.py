@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -69,19 +68,15 @@ class CorpusConfig:
 
 def shipped_configs() -> dict[str, Path]:
     """Corpus configs that ship with mmed, by name (`mmed corpus build NAME`)."""
-    folder = files("mmed.corpus") / "recipes"
-    return {Path(str(p)).stem: Path(str(p)) for p in folder.iterdir() if str(p).endswith((".yaml", ".yml"))}
+    from mmed import shipped
+
+    return shipped.shipped_configs("mmed.corpus", "recipes")
 
 
 def resolve_config_path(name_or_path: str | Path) -> Path:
-    path = Path(name_or_path)
-    if path.is_file():
-        return path
-    shipped = shipped_configs()
-    if str(name_or_path) in shipped:
-        return shipped[str(name_or_path)]
-    raise ConfigError(f"{name_or_path}: no such config file, and not a shipped corpus config "
-                      f"({', '.join(sorted(shipped))})")
+    from mmed import shipped
+
+    return shipped.resolve_config_path(name_or_path, shipped_configs(), "corpus")
 
 
 def load_config(name_or_path: str | Path) -> CorpusConfig:

@@ -8,7 +8,8 @@ own signature step tokenizes every document with one language's tokenizer; for z
 (and models), and splitting Chinese or Japanese at whitespace makes a whole clause one "word", so CJK
 near-duplicates share no shingles and are missed. Ours picks the tokens per document from
 `doc.metadata["language"]` (written by LanguageFilter), after datatrove's own text normalisation (simplify_text:
-lower case, numbers -> 0, punctuation -> space, diacritics dropped; NFKC first, so full-width forms fold):
+lower case, numbers -> 0, punctuation -> space, accents dropped; NFKC first, so full-width forms fold; unlike
+datatrove's step, Hindi vowel signs are kept):
 
 - a language written with spaces (mmed.langs: en fr ru es de pt ar ko hi it): the whitespace-separated words;
 - zh, ja: every Han/kana character is a token, runs of other letters or digits ("ct", "0", "hba0c") are one token;
@@ -148,11 +149,37 @@ def tokenizer_for(language: object) -> str:
     return WORDS if row is not None and row.space_delimited else SCRIPT
 
 
+# Combining marks that are accents or vowel pointing (safe to drop: "é" ~ "e", vocalised ~ plain Arabic): the
+# combining diacritics blocks, Hebrew points, Arabic harakat. Other marks are letters of their script: Devanagari
+# and other Brahmic vowel signs and viramas, Thai vowels. datatrove drops every mark (category Mn), which turns
+# Hindi "मधुमेह" into "मधमह" and Japanese "が" into "か"; here those are kept.
+_ACCENT_MARKS = ((0x0300, 0x036F), (0x0483, 0x0489), (0x0591, 0x05C7), (0x0610, 0x061A), (0x064B, 0x065F),
+                 (0x0670, 0x0670), (0x06D6, 0x06ED), (0x1AB0, 0x1AFF), (0x1DC0, 0x1DFF), (0x20D0, 0x20FF),
+                 (0xFE20, 0xFE2F))
+
+
+def _is_accent(char: str) -> bool:
+    code = ord(char)
+    return any(lo <= code <= hi for lo, hi in _ACCENT_MARKS) and unicodedata.category(char) == "Mn"
+
+
+def strip_accents(text: str) -> str:
+    """NFD, drop the accent marks (_ACCENT_MARKS), NFC: Brahmic vowel signs and kana voicing marks stay, composed
+    ("が" stays "が"; datatrove's step makes it "か")."""
+    return unicodedata.normalize("NFC", "".join(c for c in unicodedata.normalize("NFD", text) if not _is_accent(c)))
+
+
 def normalize_for_shingles(text: str, norm_config: TextNormConfig | None = None) -> str:
-    """NFKC, then datatrove's simplify_text (the normalisation its own MinHash step applies)."""
+    """NFKC, then datatrove's simplify_text (the normalisation its own MinHash step applies), except that its
+    diacritic step drops accents only (strip_accents), never the vowel signs of Brahmic scripts."""
+    import dataclasses
+
     from datatrove.utils.text import DEF_TEXT_NORM_CONFIG, simplify_text
 
-    return simplify_text(unicodedata.normalize("NFKC", text), norm_config or DEF_TEXT_NORM_CONFIG)
+    config = norm_config or DEF_TEXT_NORM_CONFIG
+    simple = simplify_text(unicodedata.normalize("NFKC", text),
+                           dataclasses.replace(config, norm_unicode_diacritics=False))
+    return strip_accents(simple) if config.norm_unicode_diacritics else simple
 
 
 def shingle_tokens(text: str, language: object, norm_config: TextNormConfig | None = None) -> list[str]:

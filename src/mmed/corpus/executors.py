@@ -369,3 +369,18 @@ def _submit_slurm(executors: list, pending: list[int]) -> ChainRun:
         last_job = job_id or last_job
         stages.append(StageRun(_name(executor), executor.logging_dir.path, executor.world_size, p, job_id))
     return ChainRun(kind="slurm", complete=all(s.job_id is None for s in stages), stages=tuple(stages))
+
+
+def queued_jobs(job_ids: list[str] | tuple[str, ...]) -> list[str]:
+    """The Slurm jobs among `job_ids` still pending or running (squeue lines), so that a rerun does not submit a
+    second chain over the first one's output while it is queued. Jobs Slurm has forgotten count as finished;
+    without squeue (not a Slurm host) nothing is known to be queued."""
+    if not job_ids:
+        return []
+    try:
+        out = subprocess.run(["squeue", "-h", "-o", "%i %T", "-j", ",".join(job_ids)], capture_output=True,
+                             text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    # squeue exits 1 ("Invalid job id specified") when every listed job has left Slurm's memory.
+    return [line.strip() for line in out.stdout.splitlines() if line.strip()] if out.returncode == 0 else []

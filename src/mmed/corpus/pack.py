@@ -64,7 +64,7 @@ def input_files(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def _documents(files: list[Path], cfg: PackConfig) -> Iterator[tuple[str, str]]:
+def documents(files: list[Path], cfg: PackConfig) -> Iterator[tuple[str, str]]:
     """(language, text) of every record; a record without usable text is a clear error naming file:line."""
     for path in files:
         for where, record in iter_records(path):
@@ -184,7 +184,7 @@ def pack(paths: Iterable[str | Path], out_dir: str | Path, tokenizer: Any, token
             progress(len(batch))
         batch.clear()
 
-    for doc in _documents(files, cfg):
+    for doc in documents(files, cfg):
         batch.append(doc)
         if len(batch) >= cfg.batch_docs:
             tokenize_batch()

@@ -18,7 +18,8 @@ import typer
 train_app = typer.Typer(help="Training: continued pretraining (cpt), supervised fine-tuning (sft), LoRA merging.",
                         no_args_is_help=True)
 
-ConfigArg = Annotated[Path, typer.Argument(help="The training config (YAML); see src/mmed/train/configs/.")]
+ConfigArg = Annotated[Path, typer.Argument(help="The training config (YAML), or a shipped one by name (cpt-demo, "
+                                                 "sft-lora-demo, sft-full-demo).")]
 ResumeOpt = Annotated[bool, typer.Option("--resume", help="Continue from the last checkpoint in the output folder, "
                                                           "with the same data order.")]
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a config field: key.sub=value "

@@ -144,9 +144,9 @@ def load_config(path: str | Path, kind: Kind, overrides: typing.Sequence[str] = 
     """Parse and type-check a training config (no file-system checks beyond reading it: see check_paths)."""
     import yaml
 
-    path = Path(path)
     if kind not in _ROOTS:
         raise ConfigError(f"unknown training kind '{kind}'; known: {', '.join(_ROOTS)}")
+    path = _shipped_or_path(path, kind)
     try:
         data = path.read_bytes()
     except OSError as e:
@@ -161,6 +161,17 @@ def load_config(path: str | Path, kind: Kind, overrides: typing.Sequence[str] = 
         _apply_override(raw, item, path)
     config = _build(_ROOTS[kind], raw, "", path)
     return LoadedConfig(config, kind, path, hashlib.sha256(data).hexdigest(), tuple(overrides), raw)
+
+
+def _shipped_or_path(path: str | Path, kind: Kind) -> Path:
+    """A shipped config by name (`mmed train cpt cpt-demo`: the `cpt-*`/`sft-*` files of mmed/train/configs) when
+    no file of that name exists here."""
+    from mmed.shipped import shipped_configs
+
+    if Path(path).exists():
+        return Path(path)
+    return shipped_configs("mmed.train", "configs", keep=lambda stem: stem.startswith(f"{kind}-")).get(
+        str(path), Path(path))
 
 
 def _apply_override(raw: dict[str, Any], item: str, path: Path) -> None:

@@ -95,7 +95,7 @@ def _zero3() -> bool:
 
 def train(loaded: LoadedConfig, *, resume: bool = False, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
     """Run the recipe; returns (and writes to OUTPUT/train_summary.json) the run's summary."""
-    from mmed.train.loop import count_parameters, model_path, run_trainer, write_summary
+    from mmed.train.loop import count_parameters, finish_run, model_path, run_trainer
     from mmed.train.manifest import build_manifest, cpt_data_info, write_manifest
 
     s = setup(loaded, resume=resume)
@@ -124,17 +124,8 @@ def train(loaded: LoadedConfig, *, resume: bool = False, callbacks: Sequence[Any
     after: dict[str, float] = {}
     if s.texts and result.is_main:
         after = _perplexities(_trained_model(result, s), s)
-    summary = {
-        "kind": "cpt", "output": str(cfg.output), "global_step": result.global_step,
-        "train_loss": result.train_loss, "eval": result.eval_metrics,
-        "perplexity": {"before": before or None, "after": after or None},
-        "throughput": result.throughput, "runtime_s": round(result.runtime_s, 2), "saved": result.saved,
-        "resumed_from": s.checkpoint.name if s.checkpoint else None,
-        "parameters": {"total": total, "trainable": trainable},
-    }
-    if result.is_main:
-        write_summary(cfg.output, summary)
-    return summary
+    return finish_run("cpt", cfg.output, result, s.checkpoint, {"total": total, "trainable": trainable},
+                      perplexity={"before": before or None, "after": after or None})
 
 
 def _trained_model(result: Any, s: CptSetup) -> Any:

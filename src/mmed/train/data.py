@@ -156,7 +156,7 @@ def split_heldout(dataset: Dataset, fraction: float, seed: int) -> tuple[Subset,
 def heldout_texts(folder_or_files: str | Path | Sequence[str | Path], *, lang_field: str = "language",
                   text_field: str = "text", limit_per_lang: int | None = None) -> dict[str, list[str]]:
     """Texts of held-out documents (jsonl/parquet files or folders of them) grouped by language, for perplexity."""
-    from mmed.corpus.pack import PackConfig, _documents, input_files
+    from mmed.corpus.pack import PackConfig, documents, input_files
 
     paths = [folder_or_files] if isinstance(folder_or_files, str | Path) else list(folder_or_files)
     try:
@@ -164,7 +164,7 @@ def heldout_texts(folder_or_files: str | Path | Sequence[str | Path], *, lang_fi
     except MmedError as e:
         raise ConfigError(f"held-out texts: {e}") from None
     out: dict[str, list[str]] = {}
-    for lang, text in _documents(files, PackConfig(text_field=text_field, lang_field=lang_field)):
+    for lang, text in documents(files, PackConfig(text_field=text_field, lang_field=lang_field)):
         texts = out.setdefault(lang, [])
         if limit_per_lang is None or len(texts) < limit_per_lang:
             texts.append(text)

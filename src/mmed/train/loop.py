@@ -399,7 +399,17 @@ def _drop_pickles(folder: Path) -> None:
     (folder / "training_args.bin").unlink(missing_ok=True)
 
 
-def write_summary(output: Path, summary: dict[str, Any]) -> None:
+def finish_run(kind: str, output: Path, result: RunResult, checkpoint: Path | None, params: dict[str, int],
+               **extra: Any) -> dict[str, Any]:
+    """The run's summary (returned, and written to OUTPUT/summary.json by the main process)."""
     from mmed.io import write_json
 
-    write_json(output / SUMMARY, summary)
+    summary = {
+        "kind": kind, "output": str(output), "global_step": result.global_step,
+        "train_loss": result.train_loss, "eval": result.eval_metrics, **extra,
+        "throughput": result.throughput, "runtime_s": round(result.runtime_s, 2), "saved": result.saved,
+        "resumed_from": checkpoint.name if checkpoint else None, "parameters": params,
+    }
+    if result.is_main:
+        write_json(output / SUMMARY, summary)
+    return summary

@@ -79,7 +79,7 @@ def setup(loaded: LoadedConfig, *, resume: bool = False) -> SftSetup:
 
 def train(loaded: LoadedConfig, *, resume: bool = False, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
     """Run the recipe; returns (and writes to OUTPUT/train_summary.json) the run's summary."""
-    from mmed.train.loop import count_parameters, model_path, run_trainer, write_summary
+    from mmed.train.loop import count_parameters, finish_run, model_path, run_trainer
     from mmed.train.manifest import build_manifest, sft_data_info, write_manifest
 
     s = setup(loaded, resume=resume)
@@ -95,13 +95,5 @@ def train(loaded: LoadedConfig, *, resume: bool = False, callbacks: Sequence[Any
                          eval_dataset=s.eval_examples, collator=s.collator, output=cfg.output,
                          checkpoint=s.checkpoint, lora=cfg.lora, model_options=cfg.model_options, n_params=total,
                          callbacks=callbacks)
-    summary = {
-        "kind": "sft", "output": str(cfg.output), "global_step": result.global_step,
-        "train_loss": result.train_loss, "eval": result.eval_metrics, "examples": s.counters,
-        "throughput": result.throughput, "runtime_s": round(result.runtime_s, 2), "saved": result.saved,
-        "resumed_from": s.checkpoint.name if s.checkpoint else None,
-        "parameters": {"total": total, "trainable": trainable},
-    }
-    if result.is_main:
-        write_summary(cfg.output, summary)
-    return summary
+    return finish_run("sft", cfg.output, result, s.checkpoint, {"total": total, "trainable": trainable},
+                      examples=s.counters)
