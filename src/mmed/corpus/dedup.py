@@ -158,15 +158,15 @@ _ACCENT_MARKS = ((0x0300, 0x036F), (0x0483, 0x0489), (0x0591, 0x05C7), (0x0610, 
                  (0xFE20, 0xFE2F))
 
 
-def _is_accent(char: str) -> bool:
-    code = ord(char)
-    return any(lo <= code <= hi for lo, hi in _ACCENT_MARKS) and unicodedata.category(char) == "Mn"
+# str.translate deletes in C: several times faster than testing each character in Python.
+_DROP_ACCENTS = {code: None for lo, hi in _ACCENT_MARKS for code in range(lo, hi + 1)
+                 if unicodedata.category(chr(code)) == "Mn"}
 
 
 def strip_accents(text: str) -> str:
     """NFD, drop the accent marks (_ACCENT_MARKS), NFC: Brahmic vowel signs and kana voicing marks stay, composed
     ("が" stays "が"; datatrove's step makes it "か")."""
-    return unicodedata.normalize("NFC", "".join(c for c in unicodedata.normalize("NFD", text) if not _is_accent(c)))
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", text).translate(_DROP_ACCENTS))
 
 
 def normalize_for_shingles(text: str, norm_config: TextNormConfig | None = None) -> str:
