@@ -56,29 +56,23 @@ class BuildConfig:
 
 def shipped_configs() -> dict[str, Path]:
     """Configs that ship with mmed, by name (usable as `mmed bench build NAME`)."""
-    from mmed import shipped
+    from mmed import configfiles
 
-    return shipped.shipped_configs("mmed.bench", "configs")
+    return configfiles.shipped_configs("mmed.bench", "configs")
 
 
 def resolve_config_path(name_or_path: str | Path) -> Path:
-    from mmed import shipped
+    from mmed import configfiles
 
-    return shipped.resolve_config_path(name_or_path, shipped_configs(), "benchmark build")
+    return configfiles.resolve_config_path(name_or_path, shipped_configs(), "benchmark build")
 
 
 def load_config(name_or_path: str | Path, root: str | Path | None = None) -> BuildConfig:
     """Read and check a build config; every error names the config file and the offending key."""
-    import yaml
+    from mmed.configfiles import read_yaml_mapping
 
     path = resolve_config_path(name_or_path)
-    text = path.read_text(encoding="utf-8")
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML: {e}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level")
+    raw, data = read_yaml_mapping(path)
     unknown = set(raw) - CONFIG_KEYS
     if unknown:
         raise ConfigError(f"{path}: unknown key(s) {sorted(unknown)}; allowed: {sorted(CONFIG_KEYS)}")
@@ -96,7 +90,7 @@ def load_config(name_or_path: str | Path, root: str | Path | None = None) -> Bui
     return BuildConfig(
         name=str(raw.get("name") or path.stem), path=path, languages=parsed,
         description=str(raw.get("description") or ""), notes=str(raw.get("notes") or ""),
-        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), raw=raw,
+        sha256=hashlib.sha256(data).hexdigest(), raw=raw,
     )
 
 

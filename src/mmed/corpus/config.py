@@ -68,30 +68,24 @@ class CorpusConfig:
 
 def shipped_configs() -> dict[str, Path]:
     """Corpus configs that ship with mmed, by name (`mmed corpus build NAME`)."""
-    from mmed import shipped
+    from mmed import configfiles
 
-    return shipped.shipped_configs("mmed.corpus", "recipes")
+    return configfiles.shipped_configs("mmed.corpus", "recipes")
 
 
 def resolve_config_path(name_or_path: str | Path) -> Path:
-    from mmed import shipped
+    from mmed import configfiles
 
-    return shipped.resolve_config_path(name_or_path, shipped_configs(), "corpus")
+    return configfiles.resolve_config_path(name_or_path, shipped_configs(), "corpus")
 
 
 def load_config(name_or_path: str | Path) -> CorpusConfig:
-    import yaml
+    from mmed.configfiles import read_yaml_mapping
 
     path = resolve_config_path(name_or_path)
-    text = path.read_text(encoding="utf-8")
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML: {e}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level")
+    raw, data = read_yaml_mapping(path)
     cfg = parse_config(raw, where=str(path), base=path.parent)
-    return CorpusConfig(**{**cfg.__dict__, "path": path, "sha256": hashlib.sha256(text.encode()).hexdigest()})
+    return CorpusConfig(**{**cfg.__dict__, "path": path, "sha256": hashlib.sha256(data).hexdigest()})
 
 
 def parse_config(raw: dict[str, Any], *, where: str, base: Path) -> CorpusConfig:

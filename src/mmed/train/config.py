@@ -142,21 +142,12 @@ class LoadedConfig:
 
 def load_config(path: str | Path, kind: Kind, overrides: typing.Sequence[str] = ()) -> LoadedConfig:
     """Parse and type-check a training config (no file-system checks beyond reading it: see check_paths)."""
-    import yaml
+    from mmed.configfiles import read_yaml_mapping
 
     if kind not in _ROOTS:
         raise ConfigError(f"unknown training kind '{kind}'; known: {', '.join(_ROOTS)}")
     path = _shipped_or_path(path, kind)
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise ConfigError(f"training config {path}: cannot read it ({e.strerror or e})") from None
-    try:
-        raw = yaml.safe_load(data.decode("utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path}: not valid YAML: {e}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping of fields at the top level, got {type(raw).__name__}")
+    raw, data = read_yaml_mapping(path)
     for item in overrides:
         _apply_override(raw, item, path)
     config = _build(_ROOTS[kind], raw, "", path)
@@ -166,7 +157,7 @@ def load_config(path: str | Path, kind: Kind, overrides: typing.Sequence[str] = 
 def _shipped_or_path(path: str | Path, kind: Kind) -> Path:
     """A shipped config by name (`mmed train cpt cpt-demo`: the `cpt-*`/`sft-*` files of mmed/train/configs) when
     no file of that name exists here."""
-    from mmed.shipped import shipped_configs
+    from mmed.configfiles import shipped_configs
 
     if Path(path).exists():
         return Path(path)
