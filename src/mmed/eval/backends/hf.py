@@ -232,22 +232,11 @@ class HFBackend:
         """
         import torch
 
-        if len(prompts) != len(candidates):
-            raise ValueError(f"{len(prompts)} prompts but {len(candidates)} candidate lists")
         encoded: list[list[int]] = []
         targets: list[list[int]] = []
-        for prompt, cands in zip(prompts, candidates, strict=True):
-            pairs = [self._encode_pair(prompt, c) for c in cands]
-            firsts = [cont[0] if cont else None for _, cont in pairs]
-            for cand, first in zip(cands, firsts, strict=True):
-                if first is None:
-                    raise MmedError(f"candidate {cand!r} adds no token after the prompt ending {prompt[-40:]!r}")
-            if len(set(firsts)) < len(firsts):
-                shown = ", ".join(f"{c!r}->{self.tokenizer.decode([f])!r}" for c, f in zip(cands, firsts, strict=True))
-                raise MmedError(f"candidates share a first token ({shown}): next-token scoring cannot tell them "
-                                "apart; use option (log-likelihood) scoring for these items")
-            encoded.append(pairs[0][0][-self.max_length:] if pairs else self._encode(prompt)[-self.max_length:])
-            targets.append(firsts)  # type: ignore[arg-type]  # None was rejected above
+        for context, firsts in candidate_first_tokens(self.tokenizer, prompts, candidates, self.prefix_id):
+            encoded.append(context[-self.max_length:])
+            targets.append(firsts)
         out: list[list[float] | None] = [None] * len(prompts)
         keep = {"logits_to_keep": 1} if self._keep_last else {}
         order = sorted(range(len(encoded)), key=lambda k: -len(encoded[k]))
@@ -328,6 +317,29 @@ def encode_pair(tokenizer: Any, context: str, continuation: str, prefix_id: int)
     whole = encode(tokenizer, context + continuation)
     ctx = encode(tokenizer, context)
     return ctx, whole[len(ctx):]
+
+
+def candidate_first_tokens(tokenizer: Any, prompts: Sequence[str], candidates: Sequence[Sequence[str]],
+                           prefix_id: int) -> list[tuple[list[int], list[int]]]:
+    """For next-token scoring: each prompt's ids and its candidates' first tokens (after the prompt, split as
+    encode_pair splits). A candidate that adds no token, or two that start with the same token, cannot be
+    scored this way: a clear error says to use option scoring."""
+    if len(prompts) != len(candidates):
+        raise ValueError(f"{len(prompts)} prompts but {len(candidates)} candidate lists")
+    out: list[tuple[list[int], list[int]]] = []
+    for prompt, cands in zip(prompts, candidates, strict=True):
+        pairs = [encode_pair(tokenizer, prompt, c, prefix_id) for c in cands]
+        firsts: list[int] = []
+        for cand, (_, cont) in zip(cands, pairs, strict=True):
+            if not cont:
+                raise MmedError(f"candidate {cand!r} adds no token after the prompt ending {prompt[-40:]!r}")
+            firsts.append(cont[0])
+        if len(set(firsts)) < len(firsts):
+            shown = ", ".join(f"{c!r}->{tokenizer.decode([f])!r}" for c, f in zip(cands, firsts, strict=True))
+            raise MmedError(f"candidates share a first token ({shown}): next-token scoring cannot tell them "
+                            "apart; use option (log-likelihood) scoring for these items")
+        out.append((pairs[0][0] if pairs else encode(tokenizer, prompt), firsts))
+    return out
 
 
 def prefix_token_id(tokenizer: Any) -> int:

@@ -25,7 +25,7 @@ from typing import Any
 
 from mmed.errors import ConfigError, MmedError
 from mmed.eval.backends.base import GenerationParams, LoglikelihoodRequest, LoglikelihoodResult, ModelInfo
-from mmed.eval.backends.hf import cut_at_stop, encode, encode_pair, prefix_token_id
+from mmed.eval.backends.hf import candidate_first_tokens, cut_at_stop, encode, encode_pair, prefix_token_id
 
 TOP_K = 20  # vLLM's default cap on requested logprobs (max_logprobs)
 INSTALL_HINT = "pip install vllm; needs a CUDA GPU"
@@ -96,22 +96,11 @@ class VLLMBackend:
         return results
 
     def next_token_logprobs(self, prompts: Sequence[str], candidates: Sequence[Sequence[str]]) -> list[list[float]]:
-        if len(prompts) != len(candidates):
-            raise ValueError(f"{len(prompts)} prompts but {len(candidates)} candidate lists")
         contexts: list[list[int]] = []
         firsts: list[list[int]] = []
-        for prompt, cands in zip(prompts, candidates, strict=True):
-            pairs = [encode_pair(self.tokenizer, prompt, c, self.prefix_id) for c in cands]
-            tokens = []
-            for cand, (_, cont) in zip(cands, pairs, strict=True):
-                if not cont:
-                    raise MmedError(f"candidate {cand!r} adds no token after the prompt ending {prompt[-40:]!r}")
-                tokens.append(cont[0])
-            if len(set(tokens)) < len(tokens):
-                raise MmedError(f"candidates {list(cands)} share a first token: next-token scoring cannot tell them "
-                                "apart; use option (log-likelihood) scoring for these items")
+        for context, tokens in candidate_first_tokens(self.tokenizer, prompts, candidates, self.prefix_id):
             # Room for one more token (the look-up below) and the one generated token.
-            contexts.append((pairs[0][0] if pairs else encode(self.tokenizer, prompt))[-(self.max_length - 2):])
+            contexts.append(context[-(self.max_length - 2):])
             firsts.append(tokens)
         outputs = self._run(contexts, temperature=0.0, max_tokens=1, logprobs=TOP_K)
         scores: list[list[float]] = []
