@@ -101,3 +101,19 @@ def test_bad_input_is_a_clear_error(tmp_path: Path, tokenizer) -> None:
         pack([bad], tmp_path / "o", tokenizer, "tiny", PackConfig(seq_len=16, overlap=16))
     with pytest.raises(MmedError, match="no such file"):
         pack([tmp_path / "missing"], tmp_path / "o", tokenizer, "tiny")
+
+
+def test_a_corpus_build_folder_stands_for_its_kept_documents(tmp_path: Path) -> None:
+    from mmed.corpus.pack import input_files
+
+    build = tmp_path / "corpus"
+    for sub in ("kept/en", "kept/zh", "rejected/not_medical", "work/filtered"):
+        (build / sub).mkdir(parents=True)
+        write_jsonl(build / sub / "00000.jsonl.gz", [{"text": f"a document in {sub}"}])
+    (build / "work" / "plan.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(MmedError, match=r"corpus: a corpus build that has not finished \(no stats\.json\)"):
+        input_files([build])
+    (build / "stats.json").write_text("{}", encoding="utf-8")
+    assert input_files([build]) == [build / "kept/en/00000.jsonl.gz", build / "kept/zh/00000.jsonl.gz"]
+    # Any other folder is read whole, and a build's subfolder as given.
+    assert len(input_files([build / "work"])) == 1 and len(input_files([tmp_path])) == 4

@@ -201,7 +201,8 @@ def calibrate_cmd(
 
 @corpus_app.command("pack")
 def pack_cmd(
-    inputs: Annotated[list[Path], typer.Argument(help="Kept documents: jsonl(.gz/.zst) or parquet files or folders.")],
+    inputs: Annotated[list[Path], typer.Argument(help="Kept documents: jsonl(.gz/.zst) or parquet files or folders, "
+                                                      "or a `mmed corpus build` output folder (its kept/).")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Output folder for token shards and meta.json.")],
     tokenizer: Annotated[str, typer.Option(help="smollm2 (bundled) or a local HF tokenizer folder.")] = "smollm2",
     seq_len: Annotated[int, typer.Option(help="Tokens per training sequence.")] = 2048,

@@ -49,10 +49,18 @@ class PackConfig:
 
 
 def input_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Files as given; a folder stands for every jsonl/parquet file under it (the pipeline's kept/<lang>/...)."""
+    """Files as given; a folder stands for every jsonl/parquet file under it (the pipeline's kept/<lang>/...).
+
+    A `mmed corpus build` output folder stands for its kept/ documents only: everything under it would also pack
+    the rejected documents and the build's intermediate files. It must be complete (stats.json written)."""
     out: list[Path] = []
     suffixes = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".parquet")
     for p in map(Path, paths):
+        if p.is_dir() and (p / "work" / "plan.json").is_file():
+            if not (p / "stats.json").is_file():
+                raise MmedError(f"{p}: a corpus build that has not finished (no stats.json): run `mmed corpus build` "
+                                "again to complete it before packing")
+            p = p / "kept"
         if p.is_dir():
             out.extend(sorted(q for q in p.rglob("*") if q.is_file() and q.name.endswith(suffixes)))
         elif p.exists():
