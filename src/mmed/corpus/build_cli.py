@@ -1,7 +1,8 @@
 """`mmed corpus build CONFIG`: the command around mmed.corpus.build, with a progress display per stage.
 
-datatrove logs every task to stderr; the command sends that to `<out>/work/logs/datatrove.log` (each task also
-keeps its own log under work/logs/<stage>/logs/) and shows one progress bar per stage instead. `--verbose` keeps
+datatrove logs every task to stderr; the command sends that to `work/logs/datatrove.log` in the output folder
+(each task also keeps its own log under work/logs/<stage>/logs/) and shows one progress bar per stage instead.
+`--verbose` keeps
 datatrove's output on the terminal.
 """
 

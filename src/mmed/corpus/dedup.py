@@ -18,7 +18,7 @@ datatrove's step, Hindi vowel signs are kept):
   any script; the language only decides where we can do without it.
 
 Shingles are n-grams of these tokens with the same n (MinhashConfig.n_grams, 5 by default) for words and CJK
-characters. Why characters and not jieba/janome words for zh/ja, measured on /work/shared/data/filter-dev (100 real
+characters. Why characters and not jieba/janome words for zh/ja, measured on ../shared/data/filter-dev (100 real
 web pages per language) on one core: tokenizing runs at 3.4 MB/s (zh) and 3.5 MB/s (ja) with characters, against
 0.54 MB/s for jieba and 0.07 MB/s for janome (50x slower, too slow for a corpus); the whole signature (tokens,
 shingle hashes, 112 MinHashes) runs at 1.1 (zh) and 1.3 MB/s (ja), against 2.1 for en words. And characters
