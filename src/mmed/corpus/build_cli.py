@@ -2,8 +2,7 @@
 
 datatrove logs every task to stderr; the command sends that to `work/logs/datatrove.log` in the output folder
 (each task also keeps its own log under work/logs/<stage>/logs/) and shows one progress bar per stage instead.
-`--verbose` keeps
-datatrove's output on the terminal.
+`--verbose` keeps datatrove's output on the terminal.
 """
 
 from __future__ import annotations
