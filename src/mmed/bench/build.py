@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from mmed import configfiles
 from mmed.bench.convert import ConvertResult, convert, sidecar
 from mmed.bench.schema import McqItem
 from mmed.bench.sources import SOURCES
@@ -56,23 +57,17 @@ class BuildConfig:
 
 def shipped_configs() -> dict[str, Path]:
     """Configs that ship with mmed, by name (usable as `mmed bench build NAME`)."""
-    from mmed import configfiles
-
     return configfiles.shipped_configs("mmed.bench", "configs")
 
 
 def resolve_config_path(name_or_path: str | Path) -> Path:
-    from mmed import configfiles
-
     return configfiles.resolve_config_path(name_or_path, shipped_configs(), "benchmark build")
 
 
 def load_config(name_or_path: str | Path, root: str | Path | None = None) -> BuildConfig:
     """Read and check a build config; every error names the config file and the offending key."""
-    from mmed.configfiles import read_yaml_mapping
-
     path = resolve_config_path(name_or_path)
-    raw, data = read_yaml_mapping(path)
+    raw, data = configfiles.read_yaml_mapping(path)
     unknown = set(raw) - CONFIG_KEYS
     if unknown:
         raise ConfigError(f"{path}: unknown key(s) {sorted(unknown)}; allowed: {sorted(CONFIG_KEYS)}")

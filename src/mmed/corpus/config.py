@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mmed import configfiles
 from mmed.errors import ConfigError
 from mmed.langs import LANGUAGES
 
@@ -68,22 +69,16 @@ class CorpusConfig:
 
 def shipped_configs() -> dict[str, Path]:
     """Corpus configs that ship with mmed, by name (`mmed corpus build NAME`)."""
-    from mmed import configfiles
-
     return configfiles.shipped_configs("mmed.corpus", "recipes")
 
 
 def resolve_config_path(name_or_path: str | Path) -> Path:
-    from mmed import configfiles
-
     return configfiles.resolve_config_path(name_or_path, shipped_configs(), "corpus")
 
 
 def load_config(name_or_path: str | Path) -> CorpusConfig:
-    from mmed.configfiles import read_yaml_mapping
-
     path = resolve_config_path(name_or_path)
-    raw, data = read_yaml_mapping(path)
+    raw, data = configfiles.read_yaml_mapping(path)
     cfg = parse_config(raw, where=str(path), base=path.parent)
     return CorpusConfig(**{**cfg.__dict__, "path": path, "sha256": hashlib.sha256(data).hexdigest()})
 

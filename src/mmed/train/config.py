@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from mmed.configfiles import read_yaml_mapping, shipped_configs
 from mmed.errors import ConfigError
 
 Kind = Literal["cpt", "sft"]
@@ -142,8 +143,6 @@ class LoadedConfig:
 
 def load_config(path: str | Path, kind: Kind, overrides: typing.Sequence[str] = ()) -> LoadedConfig:
     """Parse and type-check a training config (no file-system checks beyond reading it: see check_paths)."""
-    from mmed.configfiles import read_yaml_mapping
-
     if kind not in _ROOTS:
         raise ConfigError(f"unknown training kind '{kind}'; known: {', '.join(_ROOTS)}")
     path = _shipped_or_path(path, kind)
@@ -157,8 +156,6 @@ def load_config(path: str | Path, kind: Kind, overrides: typing.Sequence[str] = 
 def _shipped_or_path(path: str | Path, kind: Kind) -> Path:
     """A shipped config by name (`mmed train cpt cpt-demo`: the `cpt-*`/`sft-*` files of mmed/train/configs) when
     no file of that name exists here."""
-    from mmed.configfiles import shipped_configs
-
     if Path(path).exists():
         return Path(path)
     return shipped_configs("mmed.train", "configs", keep=lambda stem: stem.startswith(f"{kind}-")).get(
